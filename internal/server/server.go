@@ -1,0 +1,153 @@
+// Package server wires HTTP to the tracking rules and the store: the one
+// route table, middleware, request decoding and the error adapter.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/mlflow"
+	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/store"
+	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/tenancy"
+)
+
+// Server serves the MLflow tracking API.
+type Server struct {
+	store *store.Store
+	log   *slog.Logger
+	mux   *http.ServeMux
+}
+
+// New builds the HTTP handler for st.
+func New(st *store.Store, log *slog.Logger) *Server {
+	s := &Server{store: st, log: log, mux: http.NewServeMux()}
+	for _, rt := range routes() {
+		h := func(w http.ResponseWriter, r *http.Request) error { return rt.handler(s, w, r) }
+		for _, p := range rt.paths() {
+			s.mux.Handle(rt.method+" "+p, s.adapt(h))
+		}
+	}
+	s.mux.Handle("/", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		return mlflow.Errorf(mlflow.EndpointNotFound, "No API endpoint %s %s on this server.", r.Method, r.URL.Path)
+	}))
+	return s
+}
+
+// ServeHTTP runs the middleware chain: recover, request id, access log.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.Header.Get("X-Request-Id")
+	if id == "" || len(id) > 128 {
+		id = newRequestID()
+	}
+	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+	r = r.WithContext(ctx)
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	rec.Header().Set("X-Request-Id", id)
+	rec.Header().Set("X-Content-Type-Options", "nosniff")
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.ErrorContext(ctx, "panic", "request_id", id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if !rec.wrote {
+				writeError(rec, r, s.log, fmt.Errorf("panic: %v", p))
+			}
+		}
+		level := slog.LevelInfo
+		if rec.status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.Log(ctx, level, "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "dur", time.Since(start).Round(time.Microsecond).String())
+	}()
+	s.mux.ServeHTTP(rec, r)
+}
+
+// adapt turns a handlerFunc into an http.Handler, writing returned errors
+// as MLflow error bodies.
+func (s *Server) adapt(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeError(w, r, s.log, err)
+		}
+	})
+}
+
+type requestIDKey struct{}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusRecorder remembers the status for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Flush lets streaming handlers flush through the recorder.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// plain writes a text/plain body.
+func plain(w http.ResponseWriter, body string) error {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, err := w.Write([]byte(body))
+	return err
+}
+
+// trimAll trims every string of a slice and drops empty ones.
+func trimAll(in []string) []string {
+	out := in[:0:0]
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+type scopeKey struct{}
+
+// scopeOf returns the tenancy scope the request runs in.
+func scopeOf(r *http.Request) tenancy.Scope {
+	if sc, ok := r.Context().Value(scopeKey{}).(tenancy.Scope); ok {
+		return sc
+	}
+	return tenancy.Unscoped
+}
