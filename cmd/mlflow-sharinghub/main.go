@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/access"
+	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/auth"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/config"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/server"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/store"
@@ -84,8 +86,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	h, err := buildHandler(ctx, cfg, st, log, stdout, ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
-		Handler:           server.New(st, log),
+		Handler:           h,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
@@ -107,4 +114,80 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// buildHandler connects the role provider (GitLab, SharingHub, a static
+// file or the --dev demo), its cache, sign-in and the server.
+func buildHandler(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, stdout io.Writer, addr string) (http.Handler, error) {
+	client := &http.Client{Timeout: 15 * time.Second}
+	authOpts := auth.Options{}
+	pages := &auth.Pages{Options: authOpts, AutoRedirect: cfg.LoginAutoRedirect, Logger: log}
+	var provider access.Provider
+	switch {
+	case cfg.Dev:
+		dev, token := access.Dev()
+		provider = dev
+		pages.TokenHelp = "Authentication required: set MLFLOW_TRACKING_TOKEN to the token printed at start-up."
+		fmt.Fprintf(stdout, "\nDemo mode: one project, demo/project (id 1), and an Owner token.\n\n"+
+			"  export MLFLOW_TRACKING_URI=http://%s/demo/project/tracking/\n"+
+			"  export MLFLOW_TRACKING_TOKEN=%s\n\n", addr, token)
+	case cfg.ProjectsFile != "":
+		sp, err := access.LoadStatic(cfg.ProjectsFile)
+		if err != nil {
+			return nil, err
+		}
+		provider = sp
+		pages.TokenHelp = "Authentication required: set MLFLOW_TRACKING_TOKEN to your token from the projects file."
+	case cfg.GitLabURL != "":
+		gl, err := access.NewGitLab(cfg.GitLabURL, client, access.GitLabOptions{MandatoryTopics: cfg.MandatoryTopics()})
+		if err != nil {
+			return nil, err
+		}
+		provider = gl
+	case cfg.SharingHubURL != "":
+		opts := access.DefaultSharingHubOptions()
+		opts.SessionCookieName = cfg.SharingHubSessionCookie
+		opts.DefaultToken = cfg.SharingHubDefaultToken
+		opts.StacCollection = cfg.SharingHubStacCategory
+		sh, err := access.NewSharingHub(cfg.SharingHubURL, client, opts)
+		if err != nil {
+			return nil, err
+		}
+		provider = sh
+		authOpts = auth.Options{SharingHub: true, SharingHubCookie: cfg.SharingHubSessionCookie}
+		pages.Options = authOpts
+		pages.SharingHub = &auth.SharingHubLogin{URL: cfg.SharingHubURL}
+	}
+	cache := access.NewCache(provider, time.Duration(cfg.ProjectCacheSecs)*time.Second, cfg.ProjectCacheEntries)
+	pages.WhoAmI = func(ctx context.Context, c auth.Credential) (auth.Identity, error) {
+		who, err := cache.Authenticate(ctx, server.AccessCredential(c))
+		return auth.Identity{Username: who.Username, Name: who.Name}, err
+	}
+
+	var sessions *auth.Sessions
+	if cfg.SecretKey != "" {
+		var err error
+		sessions, err = auth.NewSessions([]byte(cfg.SecretKey), time.Duration(cfg.SessionLifetimeSecs)*time.Second, "")
+		if err != nil {
+			return nil, err
+		}
+		pages.Sessions = sessions
+	}
+	var oidc *auth.OIDC
+	if cfg.GitLabOAuthClientID != "" {
+		var err error
+		oidc, err = auth.NewOIDC(ctx, auth.OIDCConfig{Issuer: cfg.GitLabURL, ClientID: cfg.GitLabOAuthClientID,
+			ClientSecret: cfg.GitLabOAuthClientSecret, Sessions: sessions, HTTPClient: client, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("GitLab sign-in: %w", err)
+		}
+		pages.OIDC = oidc
+	}
+	var h http.Handler = server.New(st, log, server.Options{
+		Provider: cache, Sessions: sessions, AuthOptions: authOpts, Pages: pages, ProjectTag: cfg.ProjectTag,
+	})
+	if oidc != nil {
+		h = oidc.RefreshSession(h)
+	}
+	return h, nil
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -20,6 +21,27 @@ type Config struct {
 	ArtifactsDestination string
 	LogFormat            string // "text" or "json"
 	ShutdownTimeoutSecs  int
+
+	// Where roles come from: exactly one of GitLabURL, SharingHubURL,
+	// ProjectsFile or Dev.
+	GitLabURL               string
+	GitLabOAuthClientID     string
+	GitLabOAuthClientSecret string // secret: env or *_FILE only
+	GitLabMandatoryTopics   string // comma-separated
+	SharingHubURL           string
+	SharingHubSessionCookie string
+	SharingHubDefaultToken  bool
+	SharingHubStacCategory  string
+	SharingHubAuthCacheSecs int
+	ProjectsFile            string
+	Dev                     bool
+
+	ProjectTag          string
+	ProjectCacheSecs    int
+	ProjectCacheEntries int
+	LoginAutoRedirect   bool
+	SecretKey           string // secret: env or *_FILE only
+	SessionLifetimeSecs int
 }
 
 // Default returns the embedded defaults (those of `mlflow server`).
@@ -32,6 +54,14 @@ func Default() Config {
 		ArtifactsDestination: "./mlartifacts",
 		LogFormat:            "text",
 		ShutdownTimeoutSecs:  30,
+
+		SharingHubSessionCookie: "sharinghub-session",
+		SharingHubStacCategory:  "ai-model",
+		SharingHubAuthCacheSecs: 60,
+		ProjectTag:              "project",
+		ProjectCacheSecs:        30,
+		ProjectCacheEntries:     10000,
+		SessionLifetimeSecs:     31 * 24 * 3600,
 	}
 }
 
@@ -40,6 +70,11 @@ type option struct {
 	flag, env, usage string
 	str              *string
 	num              *int
+	boolean          *bool
+	// secret options are read from env or from the file named by
+	// <env>_FILE (or the --<flag> option, which names a file); never
+	// from a flag value.
+	secret bool
 }
 
 func (c *Config) options() []option {
@@ -55,6 +90,38 @@ func (c *Config) options() []option {
 		{flag: "log-format", env: "MLFLOW_SHARINGHUB_LOG_FORMAT", usage: "log format: text or json", str: &c.LogFormat},
 		{flag: "shutdown-timeout", env: "MLFLOW_SHARINGHUB_SHUTDOWN_TIMEOUT",
 			usage: "seconds in-flight requests get to finish on SIGINT/SIGTERM", num: &c.ShutdownTimeoutSecs},
+
+		{flag: "dev", env: "MLFLOW_SHARINGHUB_DEV",
+			usage: "demo mode: one project demo/project (id 1) and an Owner token printed at start-up", boolean: &c.Dev},
+		{flag: "projects-file", env: "MLFLOW_SHARINGHUB_PROJECTS_FILE",
+			usage: "static roles: a JSON file of projects, users, tokens and memberships", str: &c.ProjectsFile},
+		{flag: "gitlab-url", env: "GITLAB_URL", usage: "GitLab mode: roles from this GitLab's REST API v4", str: &c.GitLabURL},
+		{flag: "gitlab-oauth-client-id", env: "GITLAB_OAUTH_CLIENT_ID",
+			usage: "GitLab OAuth application id for browser sign-in (OpenID Connect)", str: &c.GitLabOAuthClientID},
+		{flag: "gitlab-oauth-client-secret-file", env: "GITLAB_OAUTH_CLIENT_SECRET",
+			usage: "GitLab OAuth application secret", str: &c.GitLabOAuthClientSecret, secret: true},
+		{flag: "gitlab-mandatory-topics", env: "GITLAB_MANDATORY_TOPICS",
+			usage: "comma-separated topics a project must carry to be served", str: &c.GitLabMandatoryTopics},
+		{flag: "sharinghub-url", env: "SHARINGHUB_URL", usage: "SharingHub mode: roles from this SharingHub server", str: &c.SharingHubURL},
+		{flag: "sharinghub-session-cookie", env: "SHARINGHUB_SESSION_COOKIE",
+			usage: "name of SharingHub's session cookie", str: &c.SharingHubSessionCookie},
+		{flag: "sharinghub-auth-default-token", env: "SHARINGHUB_AUTH_DEFAULT_TOKEN",
+			usage: "let requests without credentials use SharingHub's default token", boolean: &c.SharingHubDefaultToken},
+		{flag: "sharinghub-stac-collection", env: "SHARINGHUB_STAC_COLLECTION",
+			usage: "SharingHub category a project must be in (empty: no check)", str: &c.SharingHubStacCategory},
+		{flag: "sharinghub-auth-cache-timeout", env: "SHARINGHUB_AUTH_CACHE_TIMEOUT",
+			usage: "seconds a SharingHub sign-in check is cached", num: &c.SharingHubAuthCacheSecs},
+		{flag: "project-tag", env: "PROJECT_TAG", usage: "experiment and model tag that records the owning project", str: &c.ProjectTag},
+		{flag: "project-cache-timeout", env: "PROJECT_CACHE_TIMEOUT",
+			usage: "seconds a (credential, project) role lookup is cached", num: &c.ProjectCacheSecs},
+		{flag: "project-cache-size", env: "MLFLOW_SHARINGHUB_PROJECT_CACHE_SIZE",
+			usage: "most role lookups kept in memory", num: &c.ProjectCacheEntries},
+		{flag: "login-auto-redirect", env: "LOGIN_AUTO_REDIRECT",
+			usage: "send browsers without a session straight to sign-in", boolean: &c.LoginAutoRedirect},
+		{flag: "secret-key-file", env: "SECRET_KEY",
+			usage: "key that encrypts session cookies (same on every replica)", str: &c.SecretKey, secret: true},
+		{flag: "permanent-session-lifetime", env: "PERMANENT_SESSION_LIFETIME",
+			usage: "seconds a browser session lasts", num: &c.SessionLifetimeSecs},
 	}
 }
 
@@ -67,7 +134,26 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config
 	var problems []string
 	for _, o := range c.options() {
 		v := getenv(o.env)
+		if o.secret && v == "" {
+			if f := getenv(o.env + "_FILE"); f != "" {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("%s_FILE: %v", o.env, err))
+					continue
+				}
+				v = strings.TrimSpace(string(b))
+			}
+		}
 		if v == "" {
+			continue
+		}
+		if o.boolean != nil {
+			b, err := parseBool(v)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s=%q: %v", o.env, v, err))
+				continue
+			}
+			*o.boolean = b
 			continue
 		}
 		if o.num != nil {
@@ -85,9 +171,22 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config
 	fs.SetOutput(usageOut)
 	for _, o := range c.options() {
 		usage := o.usage + " (env " + o.env + ")"
-		if o.num != nil {
+		switch {
+		case o.secret:
+			target := o.str
+			fs.Func(o.flag, usage, func(path string) error {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					return err
+				}
+				*target = strings.TrimSpace(string(b))
+				return nil
+			})
+		case o.boolean != nil:
+			fs.BoolVar(o.boolean, o.flag, *o.boolean, usage)
+		case o.num != nil:
 			fs.IntVar(o.num, o.flag, *o.num, usage)
-		} else {
+		default:
 			fs.StringVar(o.str, o.flag, *o.str, usage)
 		}
 	}
@@ -97,13 +196,16 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config
 			"environment variable shown; a flag wins over the environment.\n\nOptions:\n")
 		def := Default()
 		for _, o := range def.options() {
-			val := ""
-			if o.num != nil {
-				val = strconv.Itoa(*o.num)
-			} else {
-				val = *o.str
+			switch {
+			case o.secret:
+				fmt.Fprintf(usageOut, "  --%s FILE\n      %s, read from FILE\n      env %s or %s_FILE\n", o.flag, o.usage, o.env, o.env)
+			case o.boolean != nil:
+				fmt.Fprintf(usageOut, "  --%s\n      %s\n      env %s=true|false, default %v\n", o.flag, o.usage, o.env, *o.boolean)
+			case o.num != nil:
+				fmt.Fprintf(usageOut, "  --%s N\n      %s\n      env %s, default %d\n", o.flag, o.usage, o.env, *o.num)
+			default:
+				fmt.Fprintf(usageOut, "  --%s VALUE\n      %s\n      env %s, default %q\n", o.flag, o.usage, o.env, *o.str)
 			}
-			fmt.Fprintf(usageOut, "  --%s\n      %s\n      env %s, default %q\n", o.flag, o.usage, o.env, val)
 		}
 	}
 	if err := fs.Parse(args); err != nil {
@@ -139,8 +241,69 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeoutSecs < 0 {
 		p = append(p, "shutdown timeout is negative")
 	}
+	providers := []string{}
+	if c.GitLabURL != "" {
+		providers = append(providers, "GITLAB_URL")
+	}
+	if c.SharingHubURL != "" {
+		providers = append(providers, "SHARINGHUB_URL")
+	}
+	if c.ProjectsFile != "" {
+		providers = append(providers, "--projects-file")
+	}
+	if c.Dev {
+		providers = append(providers, "--dev")
+	}
+	switch len(providers) {
+	case 0:
+		p = append(p, "no role provider is configured: set GITLAB_URL (roles from GitLab), SHARINGHUB_URL "+
+			"(roles from SharingHub) or --projects-file (a static file), or run with --dev for a local demo project")
+	case 1:
+	default:
+		p = append(p, "choose exactly one role provider, not "+strings.Join(providers, " and "))
+	}
+	if (c.GitLabOAuthClientID == "") != (c.GitLabOAuthClientSecret == "") {
+		p = append(p, "GITLAB_OAUTH_CLIENT_ID and GITLAB_OAUTH_CLIENT_SECRET go together")
+	}
+	if c.GitLabOAuthClientID != "" && c.GitLabURL == "" {
+		p = append(p, "GITLAB_OAUTH_CLIENT_ID needs GITLAB_URL")
+	}
+	if c.GitLabOAuthClientID != "" && c.SecretKey == "" {
+		p = append(p, "browser sign-in (GITLAB_OAUTH_CLIENT_ID) needs SECRET_KEY, the same on every replica, to encrypt sessions")
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 16 {
+		p = append(p, "SECRET_KEY must be at least 16 characters")
+	}
+	if c.ProjectTag == "" {
+		p = append(p, "PROJECT_TAG is empty")
+	}
+	if c.ProjectCacheSecs < 0 || c.SharingHubAuthCacheSecs < 0 || c.SessionLifetimeSecs <= 0 || c.ProjectCacheEntries <= 0 {
+		p = append(p, "cache timeouts must not be negative; session lifetime and cache size must be positive")
+	}
 	if len(p) > 0 {
 		return errors.New(strings.Join(p, "; "))
 	}
 	return nil
+}
+
+// parseBool reads the booleans operators write in environments.
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off", "":
+		return false, nil
+	}
+	return false, errors.New("not a boolean (true or false)")
+}
+
+// MandatoryTopics returns GITLAB_MANDATORY_TOPICS as a list.
+func (c Config) MandatoryTopics() []string {
+	var out []string
+	for _, t := range strings.Split(c.GitLabMandatoryTopics, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }

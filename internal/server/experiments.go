@@ -6,6 +6,7 @@ import (
 
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/mlflow"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/store"
+	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/tenancy"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/tracking"
 )
 
@@ -42,7 +43,11 @@ func (s *Server) createExperiment(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 	}
-	id, err := s.store.CreateExperiment(r.Context(), req.Name.V, req.ArtifactLocation.V, req.Tags)
+	name, tags, err := s.owned(scopeOf(r), req.Name.V, req.Tags)
+	if err != nil {
+		return err
+	}
+	id, err := s.store.CreateExperiment(r.Context(), name, req.ArtifactLocation.V, tags)
 	if err != nil {
 		return err
 	}
@@ -83,7 +88,15 @@ func (s *Server) getExperimentByName(w http.ResponseWriter, r *http.Request) err
 	if err := required("experiment_name", req.ExperimentName.V != ""); err != nil {
 		return err
 	}
-	e, err := s.store.GetExperimentByName(r.Context(), scopeOf(r), req.ExperimentName.V)
+	name := req.ExperimentName.V
+	if sc := scopeOf(r); sc.IsProject() {
+		full, err := tenancy.CompleteName(name, sc.ProjectID)
+		if err != nil {
+			return mlflow.NotFound("Could not find experiment with name '%s'", name)
+		}
+		name = full
+	}
+	e, err := s.store.GetExperimentByName(r.Context(), scopeOf(r), name)
 	if err != nil {
 		return err
 	}
@@ -137,7 +150,13 @@ func (s *Server) updateExperiment(w http.ResponseWriter, r *http.Request) error 
 	if err := tracking.ValidateExperimentName(req.NewName.V); err != nil {
 		return err
 	}
-	if err := s.store.RenameExperiment(r.Context(), scopeOf(r), id, req.NewName.V); err != nil {
+	newName := req.NewName.V
+	if sc := scopeOf(r); sc.IsProject() {
+		if newName, err = tenancy.CompleteName(newName, sc.ProjectID); err != nil {
+			return err
+		}
+	}
+	if err := s.store.RenameExperiment(r.Context(), scopeOf(r), id, newName); err != nil {
 		return err
 	}
 	return ok(w, empty)
@@ -186,6 +205,9 @@ func (s *Server) setExperimentTag(w http.ResponseWriter, r *http.Request) error 
 	if err := tracking.ValidateExperimentTag(req.Key.V, req.Value.V); err != nil {
 		return err
 	}
+	if err := s.ownershipTag(scopeOf(r), req.Key.V); err != nil {
+		return err
+	}
 	if err := s.store.SetExperimentTag(r.Context(), scopeOf(r), id, req.Key.V, req.Value.V); err != nil {
 		return err
 	}
@@ -206,6 +228,9 @@ func (s *Server) deleteExperimentTag(w http.ResponseWriter, r *http.Request) err
 	}
 	id, err := tracking.ParseExperimentID(req.ExperimentID.V)
 	if err != nil {
+		return err
+	}
+	if err := s.ownershipTag(scopeOf(r), req.Key.V); err != nil {
 		return err
 	}
 	if err := s.store.DeleteExperimentTag(r.Context(), scopeOf(r), id, req.Key.V); err != nil {
@@ -249,4 +274,33 @@ func parseExperimentIDs(in []string) ([]int64, error) {
 		out = append(out, id)
 	}
 	return out, nil
+}
+
+// owned applies the tenancy rules of a create in project scope: the name
+// gets the project's suffix and the ownership tag is set to the project
+// path, whatever the caller sent for it.
+func (s *Server) owned(sc tenancy.Scope, name string, tags []mlflow.KeyValue) (string, []mlflow.KeyValue, error) {
+	if !sc.IsProject() {
+		return name, tags, nil
+	}
+	full, err := tenancy.CompleteName(name, sc.ProjectID)
+	if err != nil {
+		return "", nil, err
+	}
+	out := make([]mlflow.KeyValue, 0, len(tags)+1)
+	for _, t := range tags {
+		if t.Key != s.opts.ProjectTag {
+			out = append(out, t)
+		}
+	}
+	return full, append(out, mlflow.KeyValue{Key: s.opts.ProjectTag, Value: sc.ProjectPath}), nil
+}
+
+// ownershipTag refuses changes to the tag that records the owning project.
+func (s *Server) ownershipTag(sc tenancy.Scope, key string) error {
+	if sc.All || key != s.opts.ProjectTag {
+		return nil
+	}
+	return mlflow.Errorf(mlflow.PermissionDenied,
+		"The '%s' tag records the project that owns this experiment; it cannot be set, changed or deleted.", key)
 }

@@ -1,22 +1,40 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
 
-// access is what a route needs on the project that owns the resource it
-// touches. Every route names one; there is no default.
-type access int
-
-const (
-	accessNone   access = iota // invalid: a route without a rule fails TestRoutesHaveAccessRules
-	accessPublic               // no project data (health, version)
-	accessRead
-	accessCreate
-	accessUpdate
-	accessDelete
+	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/access"
 )
 
-func (a access) String() string {
-	return [...]string{"none", "public", "read", "create", "update", "delete"}[a]
+// rule is what a route needs on the project that owns the resource it
+// touches. Every route names one; there is no default.
+type rule int
+
+const (
+	ruleNone   rule = iota // invalid: a route without a rule fails TestRoutesHaveAccessRules
+	rulePublic             // no project data (health, version, sign-in pages)
+	ruleRead
+	ruleCreate
+	ruleUpdate
+	ruleDelete
+)
+
+// String is the verb used in messages.
+func (r rule) String() string {
+	return [...]string{"none", "public", "read", "create", "update", "delete"}[r]
+}
+
+// action is the access action a rule needs.
+func (r rule) action() access.Action {
+	switch r {
+	case ruleCreate:
+		return access.Create
+	case ruleUpdate:
+		return access.Update
+	case ruleDelete:
+		return access.Delete
+	}
+	return access.Read
 }
 
 // route is one entry of the route table.
@@ -27,7 +45,7 @@ type route struct {
 	path string
 	// raw, when set, is served as is instead of under the API prefixes.
 	raw     string
-	access  access
+	rule    rule
 	handler func(*Server, http.ResponseWriter, *http.Request) error
 }
 
@@ -43,40 +61,40 @@ func (rt route) paths() []string {
 // access rule it needs.
 func routes() []route {
 	return []route{
-		{method: "GET", raw: "/health", access: accessPublic, handler: (*Server).health},
-		{method: "GET", raw: "/version", access: accessPublic, handler: (*Server).version},
+		{method: "GET", raw: "/health", rule: rulePublic, handler: (*Server).health},
+		{method: "GET", raw: "/version", rule: rulePublic, handler: (*Server).version},
 
 		// Experiments.
-		{method: "POST", path: "/mlflow/experiments/create", access: accessCreate, handler: (*Server).createExperiment},
-		{method: "GET", path: "/mlflow/experiments/get", access: accessRead, handler: (*Server).getExperiment},
-		{method: "GET", path: "/mlflow/experiments/get-by-name", access: accessRead, handler: (*Server).getExperimentByName},
-		{method: "GET", path: "/mlflow/experiments/search", access: accessRead, handler: (*Server).searchExperiments},
-		{method: "POST", path: "/mlflow/experiments/search", access: accessRead, handler: (*Server).searchExperiments},
-		{method: "POST", path: "/mlflow/experiments/update", access: accessUpdate, handler: (*Server).updateExperiment},
-		{method: "POST", path: "/mlflow/experiments/delete", access: accessDelete, handler: (*Server).deleteExperiment},
-		{method: "POST", path: "/mlflow/experiments/restore", access: accessDelete, handler: (*Server).restoreExperiment},
-		{method: "POST", path: "/mlflow/experiments/set-experiment-tag", access: accessUpdate, handler: (*Server).setExperimentTag},
-		{method: "POST", path: "/mlflow/experiments/delete-experiment-tag", access: accessUpdate, handler: (*Server).deleteExperimentTag},
-		{method: "POST", path: "/mlflow/experiments/search-datasets", access: accessRead, handler: (*Server).searchDatasets},
+		{method: "POST", path: "/mlflow/experiments/create", rule: ruleCreate, handler: (*Server).createExperiment},
+		{method: "GET", path: "/mlflow/experiments/get", rule: ruleRead, handler: (*Server).getExperiment},
+		{method: "GET", path: "/mlflow/experiments/get-by-name", rule: ruleRead, handler: (*Server).getExperimentByName},
+		{method: "GET", path: "/mlflow/experiments/search", rule: ruleRead, handler: (*Server).searchExperiments},
+		{method: "POST", path: "/mlflow/experiments/search", rule: ruleRead, handler: (*Server).searchExperiments},
+		{method: "POST", path: "/mlflow/experiments/update", rule: ruleUpdate, handler: (*Server).updateExperiment},
+		{method: "POST", path: "/mlflow/experiments/delete", rule: ruleDelete, handler: (*Server).deleteExperiment},
+		{method: "POST", path: "/mlflow/experiments/restore", rule: ruleDelete, handler: (*Server).restoreExperiment},
+		{method: "POST", path: "/mlflow/experiments/set-experiment-tag", rule: ruleUpdate, handler: (*Server).setExperimentTag},
+		{method: "POST", path: "/mlflow/experiments/delete-experiment-tag", rule: ruleUpdate, handler: (*Server).deleteExperimentTag},
+		{method: "POST", path: "/mlflow/experiments/search-datasets", rule: ruleRead, handler: (*Server).searchDatasets},
 
 		// Runs.
-		{method: "POST", path: "/mlflow/runs/create", access: accessUpdate, handler: (*Server).createRun},
-		{method: "GET", path: "/mlflow/runs/get", access: accessRead, handler: (*Server).getRun},
-		{method: "POST", path: "/mlflow/runs/update", access: accessUpdate, handler: (*Server).updateRun},
-		{method: "POST", path: "/mlflow/runs/delete", access: accessDelete, handler: (*Server).deleteRun},
-		{method: "POST", path: "/mlflow/runs/restore", access: accessDelete, handler: (*Server).restoreRun},
-		{method: "POST", path: "/mlflow/runs/search", access: accessRead, handler: (*Server).searchRuns},
-		{method: "POST", path: "/mlflow/runs/log-metric", access: accessUpdate, handler: (*Server).logMetric},
-		{method: "POST", path: "/mlflow/runs/log-parameter", access: accessUpdate, handler: (*Server).logParam},
-		{method: "POST", path: "/mlflow/runs/set-tag", access: accessUpdate, handler: (*Server).setTag},
-		{method: "POST", path: "/mlflow/runs/delete-tag", access: accessUpdate, handler: (*Server).deleteTag},
-		{method: "POST", path: "/mlflow/runs/log-batch", access: accessUpdate, handler: (*Server).logBatch},
-		{method: "POST", path: "/mlflow/runs/log-inputs", access: accessUpdate, handler: (*Server).logInputs},
-		{method: "POST", path: "/mlflow/runs/outputs", access: accessUpdate, handler: (*Server).logOutputs},
+		{method: "POST", path: "/mlflow/runs/create", rule: ruleUpdate, handler: (*Server).createRun},
+		{method: "GET", path: "/mlflow/runs/get", rule: ruleRead, handler: (*Server).getRun},
+		{method: "POST", path: "/mlflow/runs/update", rule: ruleUpdate, handler: (*Server).updateRun},
+		{method: "POST", path: "/mlflow/runs/delete", rule: ruleDelete, handler: (*Server).deleteRun},
+		{method: "POST", path: "/mlflow/runs/restore", rule: ruleDelete, handler: (*Server).restoreRun},
+		{method: "POST", path: "/mlflow/runs/search", rule: ruleRead, handler: (*Server).searchRuns},
+		{method: "POST", path: "/mlflow/runs/log-metric", rule: ruleUpdate, handler: (*Server).logMetric},
+		{method: "POST", path: "/mlflow/runs/log-parameter", rule: ruleUpdate, handler: (*Server).logParam},
+		{method: "POST", path: "/mlflow/runs/set-tag", rule: ruleUpdate, handler: (*Server).setTag},
+		{method: "POST", path: "/mlflow/runs/delete-tag", rule: ruleUpdate, handler: (*Server).deleteTag},
+		{method: "POST", path: "/mlflow/runs/log-batch", rule: ruleUpdate, handler: (*Server).logBatch},
+		{method: "POST", path: "/mlflow/runs/log-inputs", rule: ruleUpdate, handler: (*Server).logInputs},
+		{method: "POST", path: "/mlflow/runs/outputs", rule: ruleUpdate, handler: (*Server).logOutputs},
 
 		// Metric history.
-		{method: "GET", path: "/mlflow/metrics/get-history", access: accessRead, handler: (*Server).getMetricHistory},
-		{method: "GET", path: "/mlflow/metrics/get-history-bulk", access: accessRead, handler: (*Server).getMetricHistoryBulk},
-		{method: "GET", path: "/mlflow/metrics/get-history-bulk-interval", access: accessRead, handler: (*Server).getMetricHistoryBulkInterval},
+		{method: "GET", path: "/mlflow/metrics/get-history", rule: ruleRead, handler: (*Server).getMetricHistory},
+		{method: "GET", path: "/mlflow/metrics/get-history-bulk", rule: ruleRead, handler: (*Server).getMetricHistoryBulk},
+		{method: "GET", path: "/mlflow/metrics/get-history-bulk-interval", rule: ruleRead, handler: (*Server).getMetricHistoryBulkInterval},
 	}
 }

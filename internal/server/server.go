@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/access"
+	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/auth"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/mlflow"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/store"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/tenancy"
@@ -22,21 +25,48 @@ import (
 type Server struct {
 	store *store.Store
 	log   *slog.Logger
+	opts  Options
 	mux   *http.ServeMux
+	rules map[string]rule // mux pattern → access rule
+}
+
+// Options connect the server to sign-in and roles.
+type Options struct {
+	// Provider answers who may do what; nil serves everything unscoped
+	// (no tenancy, no sign-in), which only tests use.
+	Provider access.Provider
+	// Sessions decrypts browser session cookies (GitLab sign-in); may be nil.
+	Sessions *auth.Sessions
+	// AuthOptions say which credentials are read from requests.
+	AuthOptions auth.Options
+	// Pages are the sign-in pages (/auth/...) and the 401 answers.
+	Pages *auth.Pages
+	// ProjectTag is the experiment tag recording the owning project path.
+	ProjectTag string
 }
 
 // New builds the HTTP handler for st.
-func New(st *store.Store, log *slog.Logger) *Server {
-	s := &Server{store: st, log: log, mux: http.NewServeMux()}
+func New(st *store.Store, log *slog.Logger, opts Options) *Server {
+	if opts.ProjectTag == "" {
+		opts.ProjectTag = "project"
+	}
+	if opts.Pages == nil {
+		opts.Pages = &auth.Pages{Options: opts.AuthOptions, Logger: log}
+	}
+	s := &Server{store: st, log: log, opts: opts, mux: http.NewServeMux(), rules: map[string]rule{}}
 	for _, rt := range routes() {
 		h := func(w http.ResponseWriter, r *http.Request) error { return rt.handler(s, w, r) }
 		for _, p := range rt.paths() {
-			s.mux.Handle(rt.method+" "+p, s.adapt(h))
+			pattern := rt.method + " " + p
+			s.mux.Handle(pattern, s.adapt(h))
+			s.rules[pattern] = rt.rule
 		}
 	}
-	s.mux.Handle("/", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
-		return mlflow.Errorf(mlflow.EndpointNotFound, "No API endpoint %s %s on this server.", r.Method, r.URL.Path)
-	}))
+	for _, pr := range opts.Pages.Routes() {
+		s.mux.Handle(pr.Pattern, pr.Handler)
+		s.rules[pr.Pattern] = rulePublic
+	}
+	s.mux.Handle("/", http.NotFoundHandler()) // never served: route answers unknown paths itself
 	return s
 }
 
@@ -67,9 +97,45 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			level = slog.LevelError
 		}
 		s.log.Log(ctx, level, "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "dur", time.Since(start).Round(time.Microsecond).String())
+			"status", rec.status, "dur", time.Since(start).Round(time.Microsecond).String(),
+			"project", rec.project, "user", rec.user)
 	}()
-	s.mux.ServeHTTP(rec, r)
+	s.route(rec, r)
+}
+
+// route splits the path into scope and route, runs the access gate, and
+// calls the handler with the route path and the scope.
+func (s *Server) route(rec *statusRecorder, r *http.Request) {
+	t := splitPath(r.URL.Path, func(rest string) bool { _, _, ok := s.match(r, rest); return ok })
+	h, pattern, ok := s.match(r, t.rest)
+	if !ok {
+		writeError(rec, r, s.log, mlflow.Errorf(mlflow.EndpointNotFound, "No API endpoint %s %s on this server.", r.Method, r.URL.Path))
+		return
+	}
+	rl := s.rules[pattern]
+	ctx := r.Context()
+	if rl != rulePublic {
+		sc, who, err := s.gate(ctx, r, t, rl)
+		rec.project = sc.String()
+		if who != nil {
+			rec.user = who.Username
+		}
+		if err != nil {
+			var ue errUnauthenticated
+			if errors.As(err, &ue) {
+				s.opts.Pages.Unauthenticated(rec, r, ue.cause)
+				return
+			}
+			writeError(rec, r, s.log, err)
+			return
+		}
+		ctx = context.WithValue(ctx, scopeKey{}, sc)
+	}
+	r2 := r.WithContext(ctx)
+	u := *r.URL
+	u.Path, u.RawPath = t.rest, ""
+	r2.URL = &u
+	h.ServeHTTP(rec, r2)
 }
 
 // adapt turns a handlerFunc into an http.Handler, writing returned errors
@@ -98,8 +164,9 @@ func newRequestID() string {
 // statusRecorder remembers the status for the access log.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
-	wrote  bool
+	status        int
+	wrote         bool
+	project, user string
 }
 
 func (r *statusRecorder) WriteHeader(code int) {

@@ -28,7 +28,7 @@ func newTestServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	h := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, srv: srv}
@@ -83,7 +83,7 @@ func TestRoutesHaveAccessRules(t *testing.T) {
 				t.Errorf("route %s declared twice", key)
 			}
 			seen[key] = true
-			if rt.access == accessNone {
+			if rt.rule == ruleNone {
 				t.Errorf("route %s has no access rule", key)
 			}
 			if rt.handler == nil {
