@@ -185,6 +185,7 @@ func buildHandler(ctx context.Context, cfg config.Config, st *store.Store, log *
 	}
 	var h http.Handler = server.New(st, log, server.Options{
 		Provider: cache, Sessions: sessions, AuthOptions: authOpts, Pages: pages, ProjectTag: cfg.ProjectTag,
+		GlobalFromData: cfg.SharingHubURL != "", AnonymousFallback: cfg.SharingHubDefaultToken,
 	})
 	if oidc != nil {
 		h = oidc.RefreshSession(h)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/mlflow"
@@ -183,14 +184,26 @@ func decodeQuery(r *http.Request, dst any) error {
 	return nil
 }
 
+// fieldIndexes caches fieldIndex per request type.
+var fieldIndexes sync.Map // reflect.Type → map[string][]int
+
 // fieldIndex maps json names to field index paths, flattening embedded
 // structs (RunRef).
 func fieldIndex(t reflect.Type) map[string][]int {
+	if m, ok := fieldIndexes.Load(t); ok {
+		return m.(map[string][]int)
+	}
+	m := buildFieldIndex(t)
+	fieldIndexes.Store(t, m)
+	return m
+}
+
+func buildFieldIndex(t reflect.Type) map[string][]int {
 	out := map[string][]int{}
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		if sf.Anonymous && sf.Type.Kind() == reflect.Struct {
-			for name, sub := range fieldIndex(sf.Type) {
+			for name, sub := range buildFieldIndex(sf.Type) {
 				out[name] = append([]int{i}, sub...)
 			}
 			continue

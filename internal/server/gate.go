@@ -81,6 +81,10 @@ func (s *Server) gate(ctx context.Context, r *http.Request, t target, rl rule) (
 	}
 	ac := accessCredential(cred)
 	who, err := s.opts.Provider.Authenticate(ctx, ac)
+	if errors.Is(err, access.ErrUnauthenticated) && ac.Kind == access.KindSharingHubCookie && s.opts.AnonymousFallback {
+		ac = access.Anonymous
+		who, err = s.opts.Provider.Authenticate(ctx, ac)
+	}
 	if err != nil {
 		return tenancy.Scope{}, nil, providerError(err, ac)
 	}
@@ -93,6 +97,12 @@ func (s *Server) gate(ctx context.Context, r *http.Request, t target, rl rule) (
 				"The global view is read-only: use a project's tracking URI, <host>/<project path>/tracking/, to %s.", rl)
 		}
 		grants, err := s.opts.Provider.Projects(ctx, ac)
+		if err == nil && s.opts.GlobalFromData {
+			var paths []string
+			if paths, err = s.store.OwnerProjects(ctx, s.opts.ProjectTag); err == nil {
+				grants, err = access.Among(ctx, s.opts.Provider, ac, paths)
+			}
+		}
 		if err != nil {
 			return tenancy.Scope{}, &who, providerError(err, ac)
 		}

@@ -43,6 +43,14 @@ type Options struct {
 	Pages *auth.Pages
 	// ProjectTag is the experiment tag recording the owning project path.
 	ProjectTag string
+	// GlobalFromData builds the global view from the projects that own
+	// data here (asking the provider about each), for providers that cannot
+	// list projects (SharingHub).
+	GlobalFromData bool
+	// AnonymousFallback retries a refused SharingHub cookie as anonymous
+	// (SHARINGHUB_AUTH_DEFAULT_TOKEN: SharingHub answers for anonymous
+	// callers with its default token).
+	AnonymousFallback bool
 }
 
 // New builds the HTTP handler for st.
@@ -117,6 +125,9 @@ func (s *Server) route(rec *statusRecorder, r *http.Request) {
 	if rl != rulePublic {
 		sc, who, err := s.gate(ctx, r, t, rl)
 		rec.project = sc.String()
+		if err != nil && t.project != "" {
+			rec.project = t.project
+		}
 		if who != nil {
 			rec.user = who.Username
 		}

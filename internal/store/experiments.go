@@ -334,3 +334,23 @@ func (s *Store) SearchExperiments(ctx context.Context, q ExperimentSearch) ([]ml
 	}
 	return out, next, nil
 }
+
+// OwnerProjects returns the distinct values of the ownership tag on
+// experiments: the paths of the projects that own data here.
+func (s *Store) OwnerProjects(ctx context.Context, tag string) ([]string, error) {
+	rows, err := s.query(ctx, `SELECT DISTINCT value FROM experiment_tags WHERE key = ? AND value IS NOT NULL
+		ORDER BY value LIMIT 10000`, tag)
+	if err != nil {
+		return nil, fmt.Errorf("owner projects: %w", err)
+	}
+	var out []string
+	err = eachRow(rows, func() error {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		out = append(out, v)
+		return nil
+	})
+	return out, err
+}
