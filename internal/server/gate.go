@@ -126,6 +126,9 @@ func (s *Server) gate(ctx context.Context, r *http.Request, t target, rl rule) (
 		return tenancy.Scope{}, &who, mlflow.NotFound("Project '%s' does not exist or you have no access to it.", t.project)
 	}
 	if !g.Allows(rl.action()) {
+		if who.Anonymous {
+			return tenancy.Scope{}, &who, errUnauthenticated{}
+		}
 		return tenancy.Scope{}, &who, mlflow.Errorf(mlflow.PermissionDenied,
 			"Permission denied: to %s in project '%s' you need the %s role or higher; you have %s.",
 			rl, g.Project.Path, rl.action().MinRole(), g.Role)

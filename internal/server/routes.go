@@ -73,6 +73,7 @@ func trackingRoutes() []route {
 	return []route{
 		{method: "GET", raw: "/health", rule: rulePublic, handler: (*Server).health},
 		{method: "GET", raw: "/version", rule: rulePublic, handler: (*Server).version},
+		{method: "GET", raw: "/{$}", rule: ruleRead, handler: (*Server).home},
 
 		// Experiments.
 		{method: "POST", path: "/mlflow/experiments/create", rule: ruleCreate, handler: (*Server).createExperiment},
