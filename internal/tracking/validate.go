@@ -42,7 +42,7 @@ const (
 )
 
 var (
-	nameChars  = regexp.MustCompile(`^[/\w.\- :]*$`)
+	nameChars  = regexp.MustCompile(`^[/\p{L}\p{N}_.\- :]*$`) // Python's \w is Unicode
 	runIDRegex = regexp.MustCompile(`^[a-zA-Z0-9][\w\-]{0,255}$`)
 )
 
