@@ -87,14 +87,8 @@ type LogMetric struct {
 	DatasetDigest String `json:"dataset_digest"`
 }
 
-// LogParam is POST runs/log-parameter.
-type LogParam struct {
-	RunRef
-	Key   String `json:"key"`
-	Value String `json:"value"`
-}
-
-// SetTag is POST runs/set-tag (and, without value, runs/delete-tag).
+// SetTag is POST runs/set-tag, and has the shape of runs/log-parameter
+// and runs/delete-tag (without value) too.
 type SetTag struct {
 	RunRef
 	Key   String `json:"key"`

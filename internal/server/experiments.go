@@ -186,26 +186,33 @@ func (s *Server) restoreExperiment(w http.ResponseWriter, r *http.Request) error
 	return ok(w, empty)
 }
 
-// setExperimentTag is POST experiments/set-experiment-tag.
-func (s *Server) setExperimentTag(w http.ResponseWriter, r *http.Request) error {
+// experimentKey decodes a request that names an experiment and a tag key
+// (set-experiment-tag, delete-experiment-tag), refusing the ownership tag.
+func (s *Server) experimentKey(r *http.Request) (int64, mlflow.SetExperimentTag, error) {
 	var req mlflow.SetExperimentTag
 	if err := decode(r, &req); err != nil {
-		return err
+		return 0, req, err
 	}
 	if err := required("experiment_id", req.ExperimentID.V != ""); err != nil {
-		return err
+		return 0, req, err
 	}
 	if err := required("key", req.Key.V != ""); err != nil {
-		return err
+		return 0, req, err
 	}
 	id, err := tracking.ParseExperimentID(req.ExperimentID.V)
+	if err != nil {
+		return 0, req, err
+	}
+	return id, req, s.ownershipTag(scopeOf(r), req.Key.V)
+}
+
+// setExperimentTag is POST experiments/set-experiment-tag.
+func (s *Server) setExperimentTag(w http.ResponseWriter, r *http.Request) error {
+	id, req, err := s.experimentKey(r)
 	if err != nil {
 		return err
 	}
 	if err := tracking.ValidateExperimentTag(req.Key.V, req.Value.V); err != nil {
-		return err
-	}
-	if err := s.ownershipTag(scopeOf(r), req.Key.V); err != nil {
 		return err
 	}
 	if err := s.store.SetExperimentTag(r.Context(), scopeOf(r), id, req.Key.V, req.Value.V); err != nil {
@@ -216,21 +223,8 @@ func (s *Server) setExperimentTag(w http.ResponseWriter, r *http.Request) error 
 
 // deleteExperimentTag is POST experiments/delete-experiment-tag.
 func (s *Server) deleteExperimentTag(w http.ResponseWriter, r *http.Request) error {
-	var req mlflow.SetExperimentTag
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := required("experiment_id", req.ExperimentID.V != ""); err != nil {
-		return err
-	}
-	if err := required("key", req.Key.V != ""); err != nil {
-		return err
-	}
-	id, err := tracking.ParseExperimentID(req.ExperimentID.V)
+	id, req, err := s.experimentKey(r)
 	if err != nil {
-		return err
-	}
-	if err := s.ownershipTag(scopeOf(r), req.Key.V); err != nil {
 		return err
 	}
 	if err := s.store.DeleteExperimentTag(r.Context(), scopeOf(r), id, req.Key.V); err != nil {

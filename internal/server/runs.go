@@ -159,20 +159,27 @@ func (s *Server) searchRuns(w http.ResponseWriter, r *http.Request) error {
 	}{runs, next})
 }
 
-// logParam is POST runs/log-parameter.
-func (s *Server) logParam(w http.ResponseWriter, r *http.Request) error {
-	var req mlflow.LogParam
+// runKey decodes a request that names a run and a key (log-parameter,
+// set-tag, delete-tag) and checks that both are there.
+func runKey(r *http.Request) (string, mlflow.SetTag, error) {
+	var req mlflow.SetTag
 	if err := decode(r, &req); err != nil {
-		return err
+		return "", req, err
 	}
 	id, err := runID(req.RunRef)
 	if err != nil {
-		return err
+		return "", req, err
 	}
 	if err := required("key", req.Key.V != ""); err != nil {
-		return err
+		return "", req, err
 	}
-	if err := tracking.ValidateRunID(id); err != nil {
+	return id, req, tracking.ValidateRunID(id)
+}
+
+// logParam is POST runs/log-parameter.
+func (s *Server) logParam(w http.ResponseWriter, r *http.Request) error {
+	id, req, err := runKey(r)
+	if err != nil {
 		return err
 	}
 	key, value, err := tracking.ValidateParam(req.Key, req.Value, "")
@@ -187,18 +194,8 @@ func (s *Server) logParam(w http.ResponseWriter, r *http.Request) error {
 
 // setTag is POST runs/set-tag.
 func (s *Server) setTag(w http.ResponseWriter, r *http.Request) error {
-	var req mlflow.SetTag
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	id, err := runID(req.RunRef)
+	id, req, err := runKey(r)
 	if err != nil {
-		return err
-	}
-	if err := required("key", req.Key.V != ""); err != nil {
-		return err
-	}
-	if err := tracking.ValidateRunID(id); err != nil {
 		return err
 	}
 	key, value, err := tracking.ValidateTag(req.Key, req.Value, "")
@@ -213,15 +210,8 @@ func (s *Server) setTag(w http.ResponseWriter, r *http.Request) error {
 
 // deleteTag is POST runs/delete-tag.
 func (s *Server) deleteTag(w http.ResponseWriter, r *http.Request) error {
-	var req mlflow.SetTag
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	id, err := runID(req.RunRef)
+	id, req, err := runKey(r)
 	if err != nil {
-		return err
-	}
-	if err := required("key", req.Key.V != ""); err != nil {
 		return err
 	}
 	if err := s.store.DeleteTag(r.Context(), scopeOf(r), id, req.Key.V); err != nil {
