@@ -236,12 +236,36 @@ run_e2e() { # run_e2e NAME
 }
 
 # ------------------------------------------------------------------------------
+# S3 double for the artifact store suite (internal/artifacts TestS3Conformance):
+# moto's standalone server in its own virtualenv, .venv/moto, unless one is on
+# PATH or named by MLFLOW_SHARINGHUB_MOTO. With CI=true the suite fails without it.
+
+setup_moto() {
+  if [[ -n "${MLFLOW_SHARINGHUB_MOTO:-}" ]]; then
+    echo "using $MLFLOW_SHARINGHUB_MOTO"; return 0
+  fi
+  local dir="$venvs/moto"
+  if [[ ! -x "$dir/bin/moto_server" ]]; then
+    echo "creating $dir (log: $venvs/moto.log)"
+    mkdir -p "$venvs"
+    if ! { "$python" -m venv "$dir" && "$dir/bin/pip" install -q "moto[server]"; } >"$venvs/moto.log" 2>&1; then
+      tail -n 20 "$venvs/moto.log" >&2
+      rm -rf "$dir"
+      return 1
+    fi
+  fi
+  export MLFLOW_SHARINGHUB_MOTO="$dir/bin/moto_server"
+  echo "moto: $MLFLOW_SHARINGHUB_MOTO"
+}
+
+# ------------------------------------------------------------------------------
 
 t_start=$SECONDS
 step "prerequisites" prereqs
 step "gofmt -l" gofmt_check
 step "go vet ./..." go vet ./...
 start_pg
+step "moto S3 server (.venv/moto)" setup_moto
 step "go test -race ./..." go test -race -count=1 ./...
 
 built=false

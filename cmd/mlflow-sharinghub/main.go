@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/access"
+	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/artifacts"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/auth"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/config"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/server"
@@ -86,7 +87,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	h, err := buildHandler(ctx, cfg, st, log, stdout, ln.Addr().String())
+	arts, err := artifacts.Open(ctx, cfg.ArtifactsDestination, getenv)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("artifacts destination %s: %w", cfg.ArtifactsDestination, err)
+	}
+	h, err := buildHandler(ctx, cfg, st, arts, log, stdout, ln.Addr().String())
 	if err != nil {
 		ln.Close()
 		return err
@@ -118,7 +124,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 // buildHandler connects the role provider (GitLab, SharingHub, a static
 // file or the --dev demo), its cache, sign-in and the server.
-func buildHandler(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, stdout io.Writer, addr string) (http.Handler, error) {
+func buildHandler(ctx context.Context, cfg config.Config, st *store.Store, arts artifacts.Store, log *slog.Logger, stdout io.Writer, addr string) (http.Handler, error) {
 	client := &http.Client{Timeout: 15 * time.Second}
 	authOpts := auth.Options{}
 	pages := &auth.Pages{Options: authOpts, AutoRedirect: cfg.LoginAutoRedirect, Logger: log}
@@ -186,6 +192,7 @@ func buildHandler(ctx context.Context, cfg config.Config, st *store.Store, log *
 	var h http.Handler = server.New(st, log, server.Options{
 		Provider: cache, Sessions: sessions, AuthOptions: authOpts, Pages: pages, ProjectTag: cfg.ProjectTag,
 		GlobalFromData: cfg.SharingHubURL != "", AnonymousFallback: cfg.SharingHubDefaultToken,
+		Artifacts: arts,
 	})
 	if oidc != nil {
 		h = oidc.RefreshSession(h)

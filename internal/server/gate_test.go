@@ -31,3 +31,14 @@ func TestSplitPath(t *testing.T) {
 		}
 	}
 }
+
+func TestCleanPath(t *testing.T) {
+	for p, want := range map[string]bool{
+		"/": true, "/a/b": true, "/a/b/": true, "/g/p/tracking/": true,
+		"/a/../b": false, "/a//b": false, "/a/./b": false, "//a": false, "": false, "/a/..": false,
+	} {
+		if got := cleanPath(p); got != want {
+			t.Errorf("cleanPath(%q) = %v, want %v", p, got, want)
+		}
+	}
+}

@@ -113,15 +113,72 @@ func trackingRoutes() []route {
 // artifactRoutes: the proxied artifact service (mlflow-artifacts) and the
 // run artifact routes. Access is decided by the experiment that owns the path.
 func artifactRoutes() []route {
-	return []route{}
+	return []route{
+		// Proxied artifact service: the experiment id heads every path.
+		// Upload comes first so that the isolation suite downloads what it uploaded.
+		{method: "PUT", path: "/mlflow-artifacts/artifacts/{path...}", rule: ruleUpdate, handler: (*Server).uploadArtifact},
+		{method: "GET", path: "/mlflow-artifacts/artifacts", rule: ruleRead, handler: (*Server).listArtifactsProxied},
+		{method: "GET", path: "/mlflow-artifacts/artifacts/{path...}", rule: ruleRead, handler: (*Server).downloadArtifact},
+		{method: "DELETE", path: "/mlflow-artifacts/artifacts/{path...}", rule: ruleDelete, handler: (*Server).deleteArtifact},
+		{method: "POST", path: "/mlflow-artifacts/mpu/create/{path...}", rule: ruleUpdate, handler: (*Server).createMultipartUpload},
+		{method: "POST", path: "/mlflow-artifacts/mpu/complete/{path...}", rule: ruleUpdate, handler: (*Server).completeMultipartUpload},
+		{method: "POST", path: "/mlflow-artifacts/mpu/abort/{path...}", rule: ruleUpdate, handler: (*Server).abortMultipartUpload},
+		// Part uploads of a local multipart upload carry no credentials: the
+		// URL's HMAC signature, issued by mpu/create after its checks, is the rule.
+		{method: "PUT", path: "/mlflow-artifacts/mpu/part/{path...}", rule: rulePublic, handler: (*Server).uploadPart},
+
+		// Run artifacts, resolved through the run in the scope.
+		{method: "GET", path: "/mlflow/artifacts/list", rule: ruleRead, handler: (*Server).listRunArtifacts},
+		{method: "POST", raw: "/ajax-api/2.0/mlflow/upload-artifact", rule: ruleUpdate, handler: (*Server).uploadRunArtifact},
+		{method: "GET", raw: "/get-artifact", rule: ruleRead, handler: (*Server).getRunArtifact},
+	}
 }
 
-// loggedModelRoutes: MLflow 3 logged models.
+// loggedModelRoutes: MLflow 3 logged models (and the 2.x log-model, which
+// records a model on its run). A model's project is its experiment's.
 func loggedModelRoutes() []route {
-	return []route{}
+	return []route{
+		{method: "POST", path: "/mlflow/logged-models", rule: ruleCreate, handler: (*Server).createLoggedModel},
+		{method: "POST", path: "/mlflow/logged-models/search", rule: ruleRead, handler: (*Server).searchLoggedModels},
+		{method: "GET", path: "/mlflow/logged-models/{model_id}", rule: ruleRead, handler: (*Server).getLoggedModel},
+		{method: "PATCH", path: "/mlflow/logged-models/{model_id}", rule: ruleUpdate, handler: (*Server).finalizeLoggedModel},
+		{method: "DELETE", path: "/mlflow/logged-models/{model_id}", rule: ruleDelete, handler: (*Server).deleteLoggedModel},
+		{method: "PATCH", path: "/mlflow/logged-models/{model_id}/tags", rule: ruleUpdate, handler: (*Server).setLoggedModelTags},
+		{method: "DELETE", path: "/mlflow/logged-models/{model_id}/tags/{tag_key}", rule: ruleUpdate, handler: (*Server).deleteLoggedModelTag},
+		{method: "POST", path: "/mlflow/logged-models/{model_id}/params", rule: ruleUpdate, handler: (*Server).logLoggedModelParams},
+		{method: "POST", path: "/mlflow/runs/log-model", rule: ruleUpdate, handler: (*Server).logModel},
+	}
 }
 
 // registryRoutes: registered models, model versions, aliases.
 func registryRoutes() []route {
-	return []route{}
+	return []route{
+		// Registered models.
+		{method: "POST", path: "/mlflow/registered-models/create", rule: ruleCreate, handler: (*Server).createRegisteredModel},
+		{method: "POST", path: "/mlflow/registered-models/rename", rule: ruleUpdate, handler: (*Server).renameRegisteredModel},
+		{method: "PATCH", path: "/mlflow/registered-models/update", rule: ruleUpdate, handler: (*Server).updateRegisteredModel},
+		{method: "DELETE", path: "/mlflow/registered-models/delete", rule: ruleDelete, handler: (*Server).deleteRegisteredModel},
+		{method: "GET", path: "/mlflow/registered-models/get", rule: ruleRead, handler: (*Server).getRegisteredModel},
+		{method: "GET", path: "/mlflow/registered-models/search", rule: ruleRead, handler: (*Server).searchRegisteredModels},
+		{method: "POST", path: "/mlflow/registered-models/get-latest-versions", rule: ruleRead, handler: (*Server).getLatestVersions},
+		{method: "GET", path: "/mlflow/registered-models/get-latest-versions", rule: ruleRead, handler: (*Server).getLatestVersions},
+		{method: "POST", path: "/mlflow/registered-models/set-tag", rule: ruleUpdate, handler: (*Server).setRegisteredModelTag},
+		{method: "DELETE", path: "/mlflow/registered-models/delete-tag", rule: ruleUpdate, handler: (*Server).deleteRegisteredModelTag},
+		{method: "POST", path: "/mlflow/registered-models/alias", rule: ruleUpdate, handler: (*Server).setAlias},
+		{method: "DELETE", path: "/mlflow/registered-models/alias", rule: ruleUpdate, handler: (*Server).deleteAlias},
+		{method: "GET", path: "/mlflow/registered-models/alias", rule: ruleRead, handler: (*Server).getModelVersionByAlias},
+
+		// Model versions.
+		{method: "POST", path: "/mlflow/model-versions/create", rule: ruleUpdate, handler: (*Server).createModelVersion},
+		{method: "PATCH", path: "/mlflow/model-versions/update", rule: ruleUpdate, handler: (*Server).updateModelVersion},
+		{method: "POST", path: "/mlflow/model-versions/transition-stage", rule: ruleUpdate, handler: (*Server).transitionModelVersionStage},
+		{method: "DELETE", path: "/mlflow/model-versions/delete", rule: ruleDelete, handler: (*Server).deleteModelVersion},
+		{method: "GET", path: "/mlflow/model-versions/get", rule: ruleRead, handler: (*Server).getModelVersion},
+		{method: "GET", path: "/mlflow/model-versions/search", rule: ruleRead, handler: (*Server).searchModelVersions},
+		{method: "GET", path: "/mlflow/model-versions/get-download-uri", rule: ruleRead, handler: (*Server).getModelVersionDownloadURI},
+		{method: "POST", path: "/mlflow/model-versions/set-tag", rule: ruleUpdate, handler: (*Server).setModelVersionTag},
+		{method: "DELETE", path: "/mlflow/model-versions/delete-tag", rule: ruleUpdate, handler: (*Server).deleteModelVersionTag},
+		// Files of a version, at the tracking URI's root like get-artifact.
+		{method: "GET", raw: "/model-versions/get-artifact", rule: ruleRead, handler: (*Server).getModelVersionArtifact},
+	}
 }

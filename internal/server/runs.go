@@ -250,6 +250,7 @@ func (s *Server) logMetric(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = s.store.LogBatch(r.Context(), scopeOf(r), id, tracking.Batch{Metrics: []tracking.MetricPoint{{
 		Key: req.Key.V, Value: req.Value.V, Timestamp: req.Timestamp.V, Step: req.Step.V,
+		ModelID: req.ModelID.V, DatasetName: req.DatasetName.V, DatasetDigest: req.DatasetDigest.V,
 	}}})
 	if err != nil {
 		return err

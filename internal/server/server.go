@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/access"
+	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/artifacts"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/auth"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/mlflow"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/store"
@@ -51,6 +53,8 @@ type Options struct {
 	// (SHARINGHUB_AUTH_DEFAULT_TOKEN: SharingHub answers for anonymous
 	// callers with its default token).
 	AnonymousFallback bool
+	// Artifacts stores the proxied artifacts (nil: an in-memory store, for tests).
+	Artifacts artifacts.Store
 }
 
 // New builds the HTTP handler for st.
@@ -114,8 +118,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // route splits the path into scope and route, runs the access gate, and
 // calls the handler with the route path and the scope.
 func (s *Server) route(rec *statusRecorder, r *http.Request) {
+	if !cleanPath(r.URL.Path) {
+		// ServeMux would redirect to the cleaned path, out of the project
+		// scope; a path with "..", "." or empty segments is refused instead.
+		writeError(rec, r, s.log, mlflow.InvalidParam("Invalid path %q: it must not contain '..', '.' or empty segments.", r.URL.Path))
+		return
+	}
 	t := splitPath(r.URL.Path, func(rest string) bool { _, _, ok := s.match(r, rest); return ok })
-	h, pattern, ok := s.match(r, t.rest)
+	_, pattern, ok := s.match(r, t.rest)
 	if !ok {
 		writeError(rec, r, s.log, mlflow.Errorf(mlflow.EndpointNotFound, "No API endpoint %s %s on this server.", r.Method, r.URL.Path))
 		return
@@ -146,7 +156,8 @@ func (s *Server) route(rec *statusRecorder, r *http.Request) {
 	u := *r.URL
 	u.Path, u.RawPath = t.rest, ""
 	r2.URL = &u
-	h.ServeHTTP(rec, r2)
+	// The mux finds the same route again and sets r.PathValue for it.
+	s.mux.ServeHTTP(rec, r2)
 }
 
 // adapt turns a handlerFunc into an http.Handler, writing returned errors
@@ -218,6 +229,18 @@ func trimAll(in []string) []string {
 		}
 	}
 	return out
+}
+
+// cleanPath reports whether p is already clean (a trailing slash allowed).
+func cleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
 }
 
 type scopeKey struct{}

@@ -26,6 +26,9 @@ func (s *Store) LogBatch(ctx context.Context, scope tenancy.Scope, runID string,
 		if err := insertMetrics(ctx, tx, runID, b.Metrics); err != nil {
 			return err
 		}
+		if err := insertLoggedModelMetrics(ctx, tx, scope, runID, b.Metrics); err != nil { // loggedmodels.go
+			return err
+		}
 		return setRunTags(ctx, tx, runID, b.Tags)
 	})
 }

@@ -13,6 +13,11 @@ type MetricPoint struct {
 	Value     float64
 	Timestamp int64
 	Step      int64
+	// ModelID, DatasetName and DatasetDigest link the point to an MLflow 3
+	// logged model (also written to logged_model_metrics).
+	ModelID       string
+	DatasetName   string
+	DatasetDigest string
 }
 
 // Batch is a validated log-batch: metrics, params and tags of one run.
@@ -87,7 +92,8 @@ func ValidateBatch(runID string, req mlflow.LogBatch) (Batch, error) {
 		if err := ValidateMetricValue(m.Value, m.Timestamp, m.Step, p); err != nil {
 			return b, err
 		}
-		b.Metrics = append(b.Metrics, MetricPoint{Key: m.Key.V, Value: m.Value.V, Timestamp: m.Timestamp.V, Step: m.Step.V})
+		b.Metrics = append(b.Metrics, MetricPoint{Key: m.Key.V, Value: m.Value.V, Timestamp: m.Timestamp.V, Step: m.Step.V,
+			ModelID: m.ModelID.V, DatasetName: m.DatasetName.V, DatasetDigest: m.DatasetDigest.V})
 	}
 	keys := make([]string, 0, len(req.Params))
 	for i, kv := range req.Params {
