@@ -9,15 +9,16 @@ MLFLOW_SHARINGHUB_E2E_SERVER=mlflow, see conftest.py).
 from __future__ import annotations
 
 import pytest
-from mlflow.entities import LoggedModelOutput, LoggedModelStatus, Metric
 
 import mlflow
 from helpers import MLFLOW_MAJOR, now_ms, raises_mlflow
 
-pytestmark = [
-    pytest.mark.usefixtures("mlflow_env"),
-    pytest.mark.skipif(MLFLOW_MAJOR < 3, reason="logged models are an MLflow 3 API"),
-]
+if MLFLOW_MAJOR < 3:
+    pytest.skip("logged models are an MLflow 3 API", allow_module_level=True)
+
+from mlflow.entities import LoggedModelOutput, LoggedModelStatus, Metric  # noqa: E402  (3.x only)
+
+pytestmark = [pytest.mark.usefixtures("mlflow_env")]
 
 
 def _experiment(uid: str, what: str) -> str:
