@@ -39,6 +39,7 @@ const usage = `mlflow-sharinghub — an MLflow tracking server partitioned per G
 
 Usage:
   mlflow-sharinghub server [options]   run the tracking server (--help for options)
+  mlflow-sharinghub gc [options]       permanently delete deleted runs, experiments, logged models
   mlflow-sharinghub version            print the version and the MLflow version served
 `
 
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "server":
 		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "gc":
+		return gc(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "mlflow-sharinghub %s (MLflow %s API, schema %s)\n", version, store.MLflowVersion, store.SchemaHead)
 		return nil

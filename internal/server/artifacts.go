@@ -439,7 +439,15 @@ func (s *Server) runArtifactRoot(r *http.Request, runID, rel string) (uri, p str
 	if err != nil {
 		return "", "", err
 	}
-	uri = run.Info.ArtifactURI
+	return s.proxiedArtifactPath(r, run.Info.ArtifactURI, rel)
+}
+
+// proxiedArtifactPath returns uri and, for a proxied (mlflow-artifacts:)
+// artifact root uri, the store path of rel (already validated) below it,
+// checked like every artifact path. Errors: RESOURCE_DOES_NOT_EXIST,
+// INVALID_PARAMETER_VALUE, NOT_IMPLEMENTED for a root this server does not
+// serve.
+func (s *Server) proxiedArtifactPath(r *http.Request, uri, rel string) (string, string, error) {
 	rest, isProxied := strings.CutPrefix(uri, "mlflow-artifacts:")
 	if !isProxied {
 		return uri, "", mlflow.Errorf(mlflow.NotImplemented,
@@ -454,7 +462,7 @@ func (s *Server) runArtifactRoot(r *http.Request, runID, rel string) (uri, p str
 		}
 	}
 	root := strings.Trim(rest, "/")
-	p = root
+	p := root
 	if rel != "" {
 		p = root + "/" + rel
 	}

@@ -508,6 +508,24 @@ func withArtifactSpecs(specs map[string]routeSpec) map[string]routeSpec {
 			},
 			build: body,
 		},
+		// A logged model's files: the file is put in the store under the
+		// model's artifact location first.
+		"GET /mlflow/logged-models/{model_id}/artifacts/directories": {
+			path: modelPath,
+			build: func(r refs) any {
+				putModelFile(r)
+				return url.Values{"artifact_directory_path": {"isolation"}}
+			},
+			has: func(refs) string { return `"isolation/model.txt"` },
+		},
+		"GET /ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/files": {
+			path: modelPath,
+			build: func(r refs) any {
+				putModelFile(r)
+				return url.Values{"artifact_file_path": {"isolation/model.txt"}}
+			},
+			has: func(refs) string { return "isolation-bytes" },
+		},
 		"GET /get-artifact": {
 			build: func(r refs) any { return url.Values{"run_id": {r.runID}, "path": {"isolation/run-file.txt"}} },
 			has:   func(refs) string { return "isolation-bytes" },
@@ -516,4 +534,11 @@ func withArtifactSpecs(specs map[string]routeSpec) map[string]routeSpec {
 		specs[k] = v
 	}
 	return specs
+}
+
+// putModelFile puts isolation/model.txt in the artifacts of r's logged
+// model, in the default (memory) store of the isolation worlds.
+func putModelFile(r refs) {
+	p := r.expID + "/models/" + r.modelID + "/artifacts/isolation/model.txt"
+	_ = defaultArtifacts().Put(context.Background(), p, strings.NewReader("isolation-bytes"))
 }

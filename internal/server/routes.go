@@ -146,6 +146,9 @@ func loggedModelRoutes() []route {
 		{method: "PATCH", path: "/mlflow/logged-models/{model_id}/tags", rule: ruleUpdate, handler: (*Server).setLoggedModelTags},
 		{method: "DELETE", path: "/mlflow/logged-models/{model_id}/tags/{tag_key}", rule: ruleUpdate, handler: (*Server).deleteLoggedModelTag},
 		{method: "POST", path: "/mlflow/logged-models/{model_id}/params", rule: ruleUpdate, handler: (*Server).logLoggedModelParams},
+		// Files of a model, resolved through the model in the scope.
+		{method: "GET", path: "/mlflow/logged-models/{model_id}/artifacts/directories", rule: ruleRead, handler: (*Server).listLoggedModelArtifacts},
+		{method: "GET", raw: "/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/files", rule: ruleRead, handler: (*Server).getLoggedModelArtifact},
 		{method: "POST", path: "/mlflow/runs/log-model", rule: ruleUpdate, handler: (*Server).logModel},
 	}
 }

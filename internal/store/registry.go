@@ -195,7 +195,7 @@ func (s *Store) completeModels(ctx context.Context, models []*registry.Registere
 		}); err != nil {
 			return err
 		}
-		latest, err := s.latestVersions(ctx, chunk)
+		latest, err := s.latestVersions(ctx, chunk, false)
 		if err != nil {
 			return err
 		}
@@ -209,8 +209,9 @@ func (s *Store) completeModels(ctx context.Context, models []*registry.Registere
 }
 
 // latestVersions returns, for each model of names, the highest version
-// of each stage (soft-deleted versions left out), by name and version.
-func (s *Store) latestVersions(ctx context.Context, names []any) ([]registry.ModelVersion, error) {
+// of each stage (soft-deleted versions left out), by name and version;
+// with aliases, their aliases too (see completeVersions).
+func (s *Store) latestVersions(ctx context.Context, names []any, aliases bool) ([]registry.ModelVersion, error) {
 	rows, err := s.query(ctx, `SELECT `+search.ModelVersionColumns+` FROM model_versions JOIN (
 			SELECT workspace AS w, name AS n, version AS v,
 				row_number() OVER (PARTITION BY workspace, name, current_stage ORDER BY version DESC) AS rn
@@ -225,7 +226,7 @@ func (s *Store) latestVersions(ctx context.Context, names []any) ([]registry.Mod
 	if err != nil {
 		return nil, err
 	}
-	return vs, s.completeVersions(ctx, vs)
+	return vs, s.completeVersions(ctx, vs, aliases)
 }
 
 // UpdateRegisteredModel sets the description of a registered model.
@@ -324,7 +325,7 @@ func (s *Store) GetLatestVersions(ctx context.Context, scope tenancy.Scope, name
 	if len(stages) == 0 {
 		stages = registry.Stages
 	}
-	all, err := s.latestVersions(ctx, []any{name})
+	all, err := s.latestVersions(ctx, []any{name}, true)
 	if err != nil {
 		return nil, err
 	}

@@ -247,3 +247,51 @@ func TestRegistryScopeAndSearch(t *testing.T) {
 		wantCode(t, err, mlflow.InvalidParameterValue)
 	})
 }
+
+// MLflow fills a version's aliases when it reads one version (get, by
+// alias, get_latest_versions), not in search_model_versions nor in a
+// registered model's latest_versions (get and search); tags everywhere.
+func TestVersionAliasesWhereMLflowFillsThem(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		mustModel(t, s, all, "al")
+		mustVersion(t, s, all, "al", "mlflow-artifacts:/1/r/artifacts/model", mlflow.KeyValue{Key: "t", Value: "1"})
+		if err := s.SetAlias(ctx, all, "al", "champion", 1); err != nil {
+			t.Fatal(err)
+		}
+		withAlias := func(what string, v registry.ModelVersion, want bool) {
+			t.Helper()
+			if got := slices.Equal(v.Aliases, []string{"champion"}); got != want {
+				t.Errorf("%s: aliases %q, want them: %v", what, v.Aliases, want)
+			}
+			if len(v.Tags) != 1 {
+				t.Errorf("%s: tags %v", what, v.Tags)
+			}
+		}
+		v, err := s.GetModelVersion(ctx, all, "al", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		withAlias("get", *v, true)
+		lv, err := s.GetLatestVersions(ctx, all, "al", nil)
+		if err != nil || len(lv) != 1 {
+			t.Fatalf("latest: %v %v", lv, err)
+		}
+		withAlias("get_latest_versions", lv[0], true)
+		vs, _, err := s.SearchModelVersions(ctx, ModelVersionSearch{MaxResults: 10, Scope: all, Filter: "name = 'al'"})
+		if err != nil || len(vs) != 1 {
+			t.Fatalf("search: %v %v", vs, err)
+		}
+		withAlias("search_model_versions", vs[0], false)
+		m, err := s.GetRegisteredModel(ctx, all, "al")
+		if err != nil || len(m.LatestVersions) != 1 {
+			t.Fatalf("get model: %+v %v", m, err)
+		}
+		withAlias("registered model latest_versions", m.LatestVersions[0], false)
+		ms, _, err := s.SearchRegisteredModels(ctx, RegisteredModelSearch{MaxResults: 10, Scope: all, Filter: "name = 'al'"})
+		if err != nil || len(ms) != 1 || len(ms[0].LatestVersions) != 1 {
+			t.Fatalf("search models: %+v %v", ms, err)
+		}
+		withAlias("searched model latest_versions", ms[0].LatestVersions[0], false)
+	})
+}

@@ -82,8 +82,11 @@ func scanVersions(rows *sql.Rows) ([]registry.ModelVersion, error) {
 	return out, err
 }
 
-// completeVersions loads the tags and aliases of versions.
-func (s *Store) completeVersions(ctx context.Context, vs []registry.ModelVersion) error {
+// completeVersions loads the tags of versions and, with aliases, their
+// aliases. MLflow fills a version's aliases when it reads versions one by
+// one (get, by alias, update, transition, get_latest_versions) but not in
+// search_model_versions nor in a registered model's latest_versions.
+func (s *Store) completeVersions(ctx context.Context, vs []registry.ModelVersion, aliases bool) error {
 	if len(vs) == 0 {
 		return nil
 	}
@@ -123,6 +126,9 @@ func (s *Store) completeVersions(ctx context.Context, vs []registry.ModelVersion
 			return nil
 		}); err != nil {
 			return err
+		}
+		if !aliases {
+			continue
 		}
 		rows, err = s.query(ctx, `SELECT name, version, alias FROM registered_model_aliases
 			WHERE workspace = 'default' AND name IN (`+in+`) ORDER BY name, alias`, chunk...)
@@ -231,7 +237,7 @@ func (s *Store) GetModelVersion(ctx context.Context, scope tenancy.Scope, name s
 	if len(vs) == 0 {
 		return nil, versionNotFound(name, version)
 	}
-	if err := s.completeVersions(ctx, vs); err != nil {
+	if err := s.completeVersions(ctx, vs, true); err != nil {
 		return nil, err
 	}
 	return &vs[0], nil
@@ -396,7 +402,7 @@ func (s *Store) SearchModelVersions(ctx context.Context, q ModelVersionSearch) (
 		vs = vs[:q.MaxResults]
 		next = search.EncodeOffset(offset + q.MaxResults)
 	}
-	return vs, next, s.completeVersions(ctx, vs)
+	return vs, next, s.completeVersions(ctx, vs, false)
 }
 
 // LoggedModelSource returns the artifact location and source run of a
