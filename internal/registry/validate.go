@@ -1,15 +1,13 @@
 package registry
 
 import (
-	"bytes"
-	"encoding/json"
 	"math/big"
-	"path"
 	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/mlflow"
+	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/tracking"
 )
 
 // Limits MLflow enforces on the registry (mlflow/utils/validation.py).
@@ -21,72 +19,25 @@ const (
 )
 
 var (
-	tagKeyChars  = regexp.MustCompile(`^[/\p{L}\p{N}_.\- :]*$`) // Python's \w is Unicode
 	aliasChars   = regexp.MustCompile(`^[\p{L}\p{N}_\-]*$`)
 	versionAlias = regexp.MustCompile(`^[vV]\d+$`)
 )
-
-// missing is MLflow's missing_value message.
-func missing(field string) *mlflow.Error {
-	return mlflow.InvalidParam("Missing value for required parameter '%s'.", field)
-}
-
-// invalidValue is MLflow's "Invalid value <json> for parameter '<path>'
-// supplied: msg".
-func invalidValue(field, value, msg string) *mlflow.Error {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(value)
-	return mlflow.InvalidParam("Invalid value %s for parameter '%s' supplied: %s", strings.TrimSpace(b.String()), field, msg)
-}
-
-func exceeds(field string, limit int) *mlflow.Error {
-	return mlflow.InvalidParam("'%s' exceeds the maximum length of %d characters", field, limit)
-}
-
-// pathNotUnique is MLflow's check that a name used as a file name cannot
-// resolve to another name.
-func pathNotUnique(name string) bool {
-	norm := path.Clean(name)
-	if name == "" {
-		norm = "."
-	}
-	return norm != name || norm == "." || strings.HasPrefix(norm, "..") || strings.HasPrefix(norm, "/")
-}
-
-func badPathMessage(name string) string {
-	norm := path.Clean(name)
-	if name == "" {
-		norm = "."
-	}
-	return "Names may be treated as files in certain cases, and must not resolve to other names " +
-		"when treated as such. This name would resolve to " + pyRepr(norm)
-}
-
-// pyRepr quotes s as Python's repr does for plain strings.
-func pyRepr(s string) string {
-	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		return `"` + s + `"`
-	}
-	return "'" + strings.ReplaceAll(s, "'", `\'`) + "'"
-}
 
 // ValidateModelName checks a registered model name: not blank, no '/' or
 // ':', and stable as a file name. field names the request field in the
 // message for a missing name ("name", "new_name").
 func ValidateModelName(name, field string) error {
 	if strings.TrimSpace(name) == "" {
-		return missing(field)
+		return mlflow.MissingValue(field)
 	}
 	if strings.ContainsAny(name, "/:") {
 		return mlflow.InvalidParam("Invalid model name '%s'. Names cannot contain '/' or ':'.", name)
 	}
-	if pathNotUnique(name) {
-		return invalidValue("name", name, badPathMessage(name))
+	if err := tracking.CheckPathUnique(name, "name"); err != nil {
+		return err
 	}
 	if utf8.RuneCountInString(name) > 256 {
-		return exceeds("name", 256)
+		return mlflow.ExceedsMaxLength("name", 256)
 	}
 	return nil
 }
@@ -94,17 +45,13 @@ func ValidateModelName(name, field string) error {
 // validateTagKey is MLflow's _validate_tag_name plus the key length.
 func validateTagKey(key string) error {
 	if key == "" {
-		return missing("key")
+		return mlflow.MissingValue("key")
 	}
-	if !tagKeyChars.MatchString(key) {
-		return invalidValue("key", key, "Names may only contain alphanumerics, underscores (_), dashes (-), "+
-			"periods (.), spaces ( ), colon(:) and slashes (/).")
-	}
-	if pathNotUnique(key) {
-		return invalidValue("key", key, badPathMessage(key))
+	if err := tracking.ValidateName(key, "key"); err != nil {
+		return err
 	}
 	if utf8.RuneCountInString(key) > MaxTagKeyLength {
-		return exceeds("key", MaxTagKeyLength)
+		return mlflow.ExceedsMaxLength("key", MaxTagKeyLength)
 	}
 	return nil
 }
@@ -115,7 +62,7 @@ func ValidateModelTag(key, value string) error {
 		return err
 	}
 	if utf8.RuneCountInString(value) > MaxTagValueLength {
-		return exceeds("value", MaxTagValueLength)
+		return mlflow.ExceedsMaxLength("value", MaxTagValueLength)
 	}
 	return nil
 }
@@ -129,7 +76,7 @@ func ValidateVersionTag(key, value string) error {
 		if key == PromptTextTag {
 			return mlflow.InvalidParam("Prompt text exceeds max length of %d characters.", MaxTagValueLength)
 		}
-		return exceeds("value", MaxTagValueLength)
+		return mlflow.ExceedsMaxLength("value", MaxTagValueLength)
 	}
 	return nil
 }
@@ -137,7 +84,7 @@ func ValidateVersionTag(key, value string) error {
 // ValidateDescription checks a description against its column.
 func ValidateDescription(d string) error {
 	if utf8.RuneCountInString(d) > MaxDescriptionLength {
-		return exceeds("description", MaxDescriptionLength)
+		return mlflow.ExceedsMaxLength("description", MaxDescriptionLength)
 	}
 	return nil
 }
@@ -173,7 +120,7 @@ func ValidateAlias(alias string) error {
 		return mlflow.InvalidParam("Invalid alias name: '%s'. Names may only contain alphanumerics, underscores (_), and dashes (-).", alias)
 	}
 	if utf8.RuneCountInString(alias) > MaxAliasLength {
-		return exceeds("Registered model alias name", MaxAliasLength)
+		return mlflow.ExceedsMaxLength("Registered model alias name", MaxAliasLength)
 	}
 	return nil
 }

@@ -433,7 +433,7 @@ func (t LoggedModelsToken) Encode() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(pyJSONString(id))
+		b.WriteString(mlflow.PyJSONString(id))
 	}
 	b.WriteString(`], "filter_string": `)
 	b.WriteString(pyJSONOptString(t.Filter))
@@ -447,7 +447,7 @@ func (t LoggedModelsToken) Encode() string {
 				b.WriteString(", ")
 			}
 			fmt.Fprintf(&b, `{"field_name": %s, "ascending": %t, "dataset_name": %s, "dataset_digest": %s}`,
-				pyJSONString(o.FieldName), o.Ascending, pyJSONOptString(o.DatasetName), pyJSONOptString(o.DatasetDigest))
+				mlflow.PyJSONString(o.FieldName), o.Ascending, pyJSONOptString(o.DatasetName), pyJSONOptString(o.DatasetDigest))
 		}
 		b.WriteString("]")
 	}
@@ -572,38 +572,9 @@ func orderRepr(order []LoggedModelOrder) string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-// pyJSONString is Python's json.dumps of a string (ASCII only).
-func pyJSONString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || (r > 0x7f && r < 0x10000):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		case r >= 0x10000:
-			r -= 0x10000
-			fmt.Fprintf(&b, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
 func pyJSONOptString(s string) string {
 	if s == "" {
 		return "null"
 	}
-	return pyJSONString(s)
+	return mlflow.PyJSONString(s)
 }

@@ -88,13 +88,9 @@ func (s *Server) getExperimentByName(w http.ResponseWriter, r *http.Request) err
 	if err := required("experiment_name", req.ExperimentName.V != ""); err != nil {
 		return err
 	}
-	name := req.ExperimentName.V
-	if sc := scopeOf(r); sc.IsProject() {
-		full, err := tenancy.CompleteName(name, sc.ProjectID)
-		if err != nil {
-			return mlflow.NotFound("Could not find experiment with name '%s'", name)
-		}
-		name = full
+	name, found := scopeOf(r).LookupName(req.ExperimentName.V)
+	if !found {
+		return mlflow.NotFound("Could not find experiment with name '%s'", req.ExperimentName.V)
 	}
 	e, err := s.store.GetExperimentByName(r.Context(), scopeOf(r), name)
 	if err != nil {
@@ -203,7 +199,7 @@ func (s *Server) experimentKey(r *http.Request) (int64, mlflow.SetExperimentTag,
 	if err != nil {
 		return 0, req, err
 	}
-	return id, req, s.ownershipTag(scopeOf(r), req.Key.V)
+	return id, req, s.ownershipTag(scopeOf(r), req.Key.V, "experiment")
 }
 
 // setExperimentTag is POST experiments/set-experiment-tag.
@@ -290,11 +286,12 @@ func (s *Server) owned(sc tenancy.Scope, name string, tags []mlflow.KeyValue) (s
 	return full, append(out, mlflow.KeyValue{Key: s.opts.ProjectTag, Value: sc.ProjectPath}), nil
 }
 
-// ownershipTag refuses changes to the tag that records the owning project.
-func (s *Server) ownershipTag(sc tenancy.Scope, key string) error {
+// ownershipTag refuses changes to the tag that records the owning project
+// of an experiment or a registered model (what names it in the message).
+func (s *Server) ownershipTag(sc tenancy.Scope, key, what string) error {
 	if sc.All || key != s.opts.ProjectTag {
 		return nil
 	}
 	return mlflow.Errorf(mlflow.PermissionDenied,
-		"The '%s' tag records the project that owns this experiment; it cannot be set, changed or deleted.", key)
+		"The '%s' tag records the project that owns this %s; it cannot be set, changed or deleted.", key, what)
 }

@@ -24,24 +24,11 @@ func (s *Server) modelName(r *http.Request, name, field string) (string, error) 
 	if err := registry.ValidateModelName(name, field); err != nil {
 		return "", err
 	}
-	sc := scopeOf(r)
-	if !sc.IsProject() {
-		return name, nil
-	}
-	full, err := tenancy.CompleteName(name, sc.ProjectID)
-	if err != nil {
+	full, found := scopeOf(r).LookupName(name)
+	if !found {
 		return "", mlflow.NotFound("Registered Model with name=%s not found", name)
 	}
 	return full, nil
-}
-
-// modelTagKey refuses changes to the ownership tag of a registered model.
-func (s *Server) modelTagKey(sc tenancy.Scope, key string) error {
-	if sc.All || key != s.opts.ProjectTag {
-		return nil
-	}
-	return mlflow.Errorf(mlflow.PermissionDenied,
-		"The '%s' tag records the project that owns this registered model; it cannot be set, changed or deleted.", key)
 }
 
 func decodeModel(r *http.Request) (registryModelReq, error) {
@@ -233,7 +220,7 @@ func (s *Server) setRegisteredModelTag(w http.ResponseWriter, r *http.Request) e
 	if err := registry.ValidateModelTag(req.Key.V, req.Value.V); err != nil {
 		return err
 	}
-	if err := s.modelTagKey(scopeOf(r), req.Key.V); err != nil {
+	if err := s.ownershipTag(scopeOf(r), req.Key.V, "registered model"); err != nil {
 		return err
 	}
 	if err := s.store.SetRegisteredModelTag(r.Context(), scopeOf(r), name, req.Key.V, req.Value.V); err != nil {
@@ -258,7 +245,7 @@ func (s *Server) deleteRegisteredModelTag(w http.ResponseWriter, r *http.Request
 	if err := registry.ValidateModelTag(req.Key.V, ""); err != nil {
 		return err
 	}
-	if err := s.modelTagKey(scopeOf(r), req.Key.V); err != nil {
+	if err := s.ownershipTag(scopeOf(r), req.Key.V, "registered model"); err != nil {
 		return err
 	}
 	if err := s.store.DeleteRegisteredModelTag(r.Context(), scopeOf(r), name, req.Key.V); err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/mlflow"
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/registry"
-	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/tenancy"
 )
 
 // resolvedSource is a model version source after the checks of
@@ -162,13 +161,9 @@ func (s *Server) resolveSource(r *http.Request, req registryVersionReq) (resolve
 // @alias): a version of a registered model visible here.
 func (s *Server) versionSource(r *http.Request, p registry.Source, out resolvedSource) (resolvedSource, error) {
 	ctx, sc := r.Context(), scopeOf(r)
-	name := p.Name
-	if sc.IsProject() {
-		full, err := tenancy.CompleteName(name, sc.ProjectID)
-		if err != nil {
-			return out, mlflow.NotFound("Registered Model with name=%s not found", name)
-		}
-		name = full
+	name, found := sc.LookupName(p.Name)
+	if !found {
+		return out, mlflow.NotFound("Registered Model with name=%s not found", p.Name)
 	}
 	m, err := s.store.GetRegisteredModel(ctx, sc, name)
 	if err != nil {

@@ -53,3 +53,14 @@ func CompleteName(name string, projectID int64) (string, error) {
 	}
 	return name + Suffix(projectID), nil
 }
+
+// LookupName is the name a lookup in the scope searches for: in project
+// scope the name completed with the project's suffix; ok is false when the
+// name carries another project's suffix (which then does not exist here).
+func (s Scope) LookupName(name string) (string, bool) {
+	if !s.IsProject() {
+		return name, true
+	}
+	full, err := CompleteName(name, s.ProjectID)
+	return full, err == nil
+}

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 
 	"github.com/csgroup-oss/mlflow-sharinghub-go/internal/mlflow"
 )
@@ -47,7 +46,7 @@ func ValidateLoggedModelName(name mlflow.String) error {
 	}
 	if name.V == "" || strings.ContainsAny(name.V, `/:.%"'`) {
 		return mlflow.InvalidParam("Invalid model name (%s) provided. Model name must be a non-empty string and "+
-			"cannot contain the following characters: ('/', ':', '.', '%%', '\"', \"'\")", pyRepr(name.V))
+			"cannot contain the following characters: ('/', ':', '.', '%%', '\"', \"'\")", mlflow.PyRepr(name.V))
 	}
 	return nil
 }
@@ -108,7 +107,7 @@ func LoggedModelKeyValues(field string, in []mlflow.KeyValueIn) ([]mlflow.KeyVal
 				"See the API docs for more information about request parameters.", field, i)
 		}
 		if runeLen(kv.Key.V) > MaxLoggedModelKeyLength {
-			return nil, exceeds(field+"["+itoa(i)+"].key", MaxLoggedModelKeyLength)
+			return nil, mlflow.ExceedsMaxLength(field+"["+itoa(i)+"].key", MaxLoggedModelKeyLength)
 		}
 		out = append(out, mlflow.KeyValue{Key: kv.Key.V, Value: kv.Value.V})
 	}
@@ -135,7 +134,7 @@ func AppendLogModelHistory(previous, modelJSON string) (string, error) {
 	if len(missing) > 0 {
 		sort.Strings(missing)
 		for i, m := range missing {
-			missing[i] = pyRepr(m)
+			missing[i] = mlflow.PyRepr(m)
 		}
 		return "", mlflow.InvalidParam("Model json is missing mandatory fields: {%s}", strings.Join(missing, ", "))
 	}
@@ -279,7 +278,7 @@ func (o ordered) write(b *strings.Builder) {
 	case 'b', '0':
 		b.WriteString(o.text)
 	case '"':
-		writePyString(b, o.text)
+		b.WriteString(mlflow.PyJSONString(o.text))
 	case '[':
 		b.WriteByte('[')
 		for i, v := range o.vals {
@@ -295,40 +294,10 @@ func (o ordered) write(b *strings.Builder) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			writePyString(b, k)
+			b.WriteString(mlflow.PyJSONString(k))
 			b.WriteString(": ")
 			o.vals[i].write(b)
 		}
 		b.WriteByte('}')
 	}
-}
-
-func writePyString(b *strings.Builder, s string) {
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\b':
-			b.WriteString(`\b`)
-		case r == '\f':
-			b.WriteString(`\f`)
-		case r < 0x20 || (r > 0x7f && r < 0x10000):
-			fmt.Fprintf(b, `\u%04x`, r)
-		case r >= 0x10000:
-			r1, r2 := utf16.EncodeRune(r)
-			fmt.Fprintf(b, `\u%04x\u%04x`, r1, r2)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
 }

@@ -144,14 +144,14 @@ func ValidateInputs(req mlflow.LogInputs) ([]mlflow.DatasetInput, []string, erro
 				return nil, nil, mlflow.InvalidParam("Missing value for required parameter '%s.dataset.%s'.", p, f.name)
 			}
 			if runeLen(f.v.V) > f.limit {
-				return nil, nil, exceeds(f.name, f.limit)
+				return nil, nil, mlflow.ExceedsMaxLength(f.name, f.limit)
 			}
 		}
 		if runeLen(d.Schema.V) > MaxDatasetSchemaSize {
-			return nil, nil, exceeds("schema", MaxDatasetSchemaSize)
+			return nil, nil, mlflow.ExceedsMaxLength("schema", MaxDatasetSchemaSize)
 		}
 		if runeLen(d.Profile.V) > MaxDatasetProfileSize {
-			return nil, nil, exceeds("profile", MaxDatasetProfileSize)
+			return nil, nil, mlflow.ExceedsMaxLength("profile", MaxDatasetProfileSize)
 		}
 		di := mlflow.DatasetInput{Dataset: mlflow.Dataset{
 			Name: d.Name.V, Digest: d.Digest.V, SourceType: d.SourceType.V, Source: d.Source.V,
@@ -162,10 +162,10 @@ func ValidateInputs(req mlflow.LogInputs) ([]mlflow.DatasetInput, []string, erro
 				return nil, nil, mlflow.InvalidParam("Missing value for required parameter '%s.tags.key'.", p)
 			}
 			if runeLen(t.Key.V) > MaxInputTagKeySize {
-				return nil, nil, exceeds("key", MaxInputTagKeySize)
+				return nil, nil, mlflow.ExceedsMaxLength("key", MaxInputTagKeySize)
 			}
 			if runeLen(t.Value.V) > MaxInputTagValueSize {
-				return nil, nil, exceeds("value", MaxInputTagValueSize)
+				return nil, nil, mlflow.ExceedsMaxLength("value", MaxInputTagValueSize)
 			}
 			di.Tags = append(di.Tags, mlflow.KeyValue{Key: t.Key.V, Value: t.Value.V})
 		}

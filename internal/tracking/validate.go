@@ -4,7 +4,6 @@
 package tracking
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"path"
@@ -46,16 +45,6 @@ var (
 	runIDRegex = regexp.MustCompile(`^[a-zA-Z0-9][\w\-]{0,255}$`)
 )
 
-// invalidValue is MLflow's "Invalid value <json> for parameter '<path>'
-// supplied[: msg]" message.
-func invalidValue(path string, value any, msg string) *mlflow.Error {
-	b, _ := json.Marshal(value)
-	if msg != "" {
-		return mlflow.InvalidParam("Invalid value %s for parameter '%s' supplied: %s", b, path, msg)
-	}
-	return mlflow.InvalidParam("Invalid value %s for parameter '%s' supplied.", b, path)
-}
-
 func badCharacterMessage() string {
 	return "Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/)."
 }
@@ -76,29 +65,26 @@ func badPathMessage(name string) string {
 		norm = "."
 	}
 	return "Names may be treated as files in certain cases, and must not resolve to other names " +
-		"when treated as such. This name would resolve to " + pyRepr(norm)
+		"when treated as such. This name would resolve to " + mlflow.PyRepr(norm)
 }
 
-// pyRepr quotes s as Python's repr would for plain strings.
-func pyRepr(s string) string {
-	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		return `"` + s + `"`
-	}
-	return "'" + strings.ReplaceAll(s, "'", `\'`) + "'"
-}
-
-func validateName(name, path string) error {
+// ValidateName is MLflow's rule for metric, param and tag keys (and
+// registry tag keys): allowed characters, and a name that, used as a file
+// name, cannot resolve to another one. path names the field in the message.
+func ValidateName(name, path string) error {
 	if !nameChars.MatchString(name) {
-		return invalidValue(path, name, badCharacterMessage())
+		return mlflow.InvalidValue(path, name, badCharacterMessage())
 	}
+	return CheckPathUnique(name, path)
+}
+
+// CheckPathUnique refuses a name that would resolve to another name when
+// treated as a file path ("a/../b", "./a", "a/", "..").
+func CheckPathUnique(name, path string) error {
 	if pathNotUnique(name) {
-		return invalidValue(path, name, badPathMessage(name))
+		return mlflow.InvalidValue(path, name, badPathMessage(name))
 	}
 	return nil
-}
-
-func exceeds(path string, limit int) *mlflow.Error {
-	return mlflow.InvalidParam("'%s' exceeds the maximum length of %d characters", path, limit)
 }
 
 // runeLen counts characters as Python's len does.
@@ -131,13 +117,13 @@ func joinPath(prefix, name string) string {
 func ValidateMetricKey(key mlflow.String, prefix string) error {
 	p := joinPath(prefix, "name")
 	if !key.Valid {
-		return invalidValue(p, nil, "Metric name cannot be None. A key name must be provided.")
+		return mlflow.InvalidValue(p, nil, "Metric name cannot be None. A key name must be provided.")
 	}
-	if err := validateName(key.V, p); err != nil {
+	if err := ValidateName(key.V, p); err != nil {
 		return err
 	}
 	if runeLen(key.V) > MaxEntityKeyLength {
-		return exceeds("Metric name", MaxEntityKeyLength)
+		return mlflow.ExceedsMaxLength("Metric name", MaxEntityKeyLength)
 	}
 	return nil
 }
@@ -151,7 +137,7 @@ func ValidateMetricValue(value mlflow.Double, timestamp, step mlflow.Int64, pref
 		return mlflow.InvalidParam("Missing value for required parameter '%s'.", joinPath(prefix, "timestamp"))
 	}
 	if timestamp.V < 0 {
-		return invalidValue(joinPath(prefix, "timestamp"), timestamp.V,
+		return mlflow.InvalidValue(joinPath(prefix, "timestamp"), timestamp.V,
 			fmt.Sprintf("metric '%s' (value=%v). Timestamp must be a nonnegative long (64-bit integer) ", prefix, value.V))
 	}
 	return nil
@@ -162,13 +148,13 @@ func ValidateMetricValue(value mlflow.Double, timestamp, step mlflow.Int64, pref
 func ValidateParam(key, value mlflow.String, prefix string) (string, string, error) {
 	kp := joinPath(prefix, "key")
 	if !key.Valid {
-		return "", "", invalidValue(kp, "", "A key name must be provided.")
+		return "", "", mlflow.InvalidValue(kp, "", "A key name must be provided.")
 	}
-	if err := validateName(key.V, kp); err != nil {
+	if err := ValidateName(key.V, kp); err != nil {
 		return "", "", err
 	}
 	if runeLen(key.V) > MaxEntityKeyLength {
-		return "", "", exceeds("Param key", MaxEntityKeyLength)
+		return "", "", mlflow.ExceedsMaxLength("Param key", MaxEntityKeyLength)
 	}
 	return key.V, truncate(value.V, MaxParamValueLength), nil
 }
@@ -180,25 +166,25 @@ func ValidateTag(key, value mlflow.String, prefix string) (string, string, error
 	if !key.Valid {
 		return "", "", mlflow.InvalidParam("Missing value for required parameter '%s'.", kp)
 	}
-	if err := validateName(key.V, kp); err != nil {
+	if err := ValidateName(key.V, kp); err != nil {
 		return "", "", err
 	}
 	if runeLen(key.V) > MaxEntityKeyLength {
-		return "", "", exceeds(kp, MaxEntityKeyLength)
+		return "", "", mlflow.ExceedsMaxLength(kp, MaxEntityKeyLength)
 	}
 	return key.V, truncate(value.V, MaxTagValueLength), nil
 }
 
 // ValidateExperimentTag checks an experiment tag.
 func ValidateExperimentTag(key, value string) error {
-	if err := validateName(key, "key"); err != nil {
+	if err := ValidateName(key, "key"); err != nil {
 		return err
 	}
 	if runeLen(key) > MaxExperimentTagKey {
-		return exceeds("key", MaxExperimentTagKey)
+		return mlflow.ExceedsMaxLength("key", MaxExperimentTagKey)
 	}
 	if runeLen(value) > MaxExperimentTagValue {
-		return exceeds("value", MaxExperimentTagValue)
+		return mlflow.ExceedsMaxLength("value", MaxExperimentTagValue)
 	}
 	return nil
 }
@@ -209,7 +195,7 @@ func ValidateExperimentName(name string) error {
 		return mlflow.InvalidParam("Invalid experiment name: '%s'", name)
 	}
 	if runeLen(name) > MaxExperimentNameLength {
-		return exceeds("name", MaxExperimentNameLength)
+		return mlflow.ExceedsMaxLength("name", MaxExperimentNameLength)
 	}
 	return nil
 }
@@ -217,7 +203,7 @@ func ValidateExperimentName(name string) error {
 // ValidateRunID checks the shape of a run id.
 func ValidateRunID(id string) error {
 	if !runIDRegex.MatchString(id) {
-		return invalidValue("run_id", id, "")
+		return mlflow.InvalidValue("run_id", id, "")
 	}
 	return nil
 }
@@ -266,7 +252,7 @@ func ValidateParamKeysUnique(keys []string) error {
 	if len(dupes) > 0 {
 		quoted := make([]string, len(dupes))
 		for i, d := range dupes {
-			quoted[i] = pyRepr(d)
+			quoted[i] = mlflow.PyRepr(d)
 		}
 		return mlflow.InvalidParam("Duplicate parameter keys have been submitted: [%s]. Please ensure "+
 			"the request contains only one param value per param key.", strings.Join(quoted, ", "))
